@@ -7,7 +7,7 @@ BENCHTIME ?= 1s
 BENCHCOUNT ?= 6
 PKGS      := ./...
 
-.PHONY: all test unit lint fuzz fuzz-short bench
+.PHONY: all test unit lint fuzz fuzz-short bench check try
 
 all: lint test
 
@@ -33,3 +33,11 @@ fuzz-short:
 ## bench: the benchmarks, BENCHCOUNT runs each (for benchstat).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) $(PKGS)
+
+## check: validate a rules file (RULES=..., default $$KEFU_RULES or the bundled examples).
+check:
+	$(GO) run ./cmd/kefu check $(RULES)
+
+## try: show what kefu does with a message, without sending (MSG="下载", RULES=...).
+try:
+	$(GO) run ./cmd/kefu try $(if $(RULES),-rules $(RULES)) "$(MSG)"

@@ -153,6 +153,15 @@ func Load(lookup Lookup, defaultPort int) (*Config, error) {
 	return c, nil
 }
 
+// ObjectStorage reads only the object-storage settings (the AWS SDK's standard variables,
+// Tencent SCF's role credentials, KEFU_S3_PATH_STYLE): what a tool that reads rules or media
+// needs without the rest of the configuration.
+func ObjectStorage(lookup Lookup) (store.S3Options, error) {
+	r := reader{lookup: lookup}
+	o := r.s3()
+	return o, r.err
+}
+
 // PushConfig returns the part of c that opening pushes needs.
 func (c *Config) PushConfig() push.Config {
 	return push.Config{
