@@ -108,3 +108,17 @@ func TestUsage(t *testing.T) {
 		t.Fatal(code)
 	}
 }
+
+// Every reply the bundled example rules can send is a message WeChat's send API accepts.
+func TestExamplesSendOnlyValidPayloads(t *testing.T) {
+	for _, args := range [][]string{
+		{"1"}, {"下载"}, {"APP"}, {"训练营"}, {"订单 20240101123456"}, {"物流"}, {"退款"}, {"帮助"}, {"转人工"}, {"随便"},
+		{"-type", "image"}, {"-type", "miniprogrampage"}, {"-enter", "文章详情的客服按钮"}, {"-enter", "首页"},
+		{"-at", "2026-12-05T22:00:00+08:00", "在吗"},
+	} {
+		code, out, errOut := runKefu(t, nil, append([]string{"try"}, args...)...)
+		if code != 0 || strings.Contains(out, "would refuse") || !strings.Contains(out, "then the push is answered") {
+			t.Errorf("try %v: %d\n%s%s", args, code, out, errOut)
+		}
+	}
+}

@@ -46,9 +46,10 @@
 //   - Text is at most 2048 bytes of UTF-8 as written. A mini-program link in a text needs
 //     both data-miniprogram-appid and data-miniprogram-path; an AppID other than
 //     Options.AppID is a warning.
-//   - A link card needs a title and an http(s) url; thumb_url is optional and, when given, an
-//     absolute http(s) URL: WeChat downloads it itself, so kefu never reads it and a relative
-//     image source would mean nothing there. A mini-program card needs title, pagepath and
+//   - A link card needs a title, an http(s) url and a thumb_url (WeChat's send API requires
+//     all three; description may be empty). thumb_url is an absolute http(s) URL: WeChat
+//     downloads it itself, so kefu never reads it and a relative image source would mean
+//     nothing there. A mini-program card needs title, pagepath and
 //     thumb (an image source, resolved like image).
 //   - The name "fallback" is reserved (it is Plan.Rule for the fallback).
 //

@@ -55,7 +55,7 @@ rules:
     when: { regex: ['订单\s*(\d+)(?:-(\d+))?', '单号(\w+)()'] }
     reply:
       - text: "订单 {{1}} 第 {{2}} 件（{{0}}）"
-      - link: {title: "订单 {{1}}", url: "https://example.com/o?q={{1}}"}
+      - link: {title: "订单 {{1}}", url: "https://example.com/o?q={{1}}", thumb_url: "https://example.com/t.png"}
       - miniprogrampage: {title: "订单 {{1}}", pagepath: "pages/order?id={{1}}", thumb: media/c.png}
   - name: vip-ci
     when: { regex: 'vip\d', ignore_case: true }
@@ -176,7 +176,7 @@ func TestMatchCapturesInCards(t *testing.T) {
 		t.Errorf("page = %+v", got)
 	}
 	// A capture in a URL is escaped as a query value.
-	s2 := mustParse(t, "version: 1\nrules:\n  - name: q\n    when: {regex: '搜(.+)'}\n    reply: [{link: {title: '{{1}}', url: 'https://example.com/s?q={{1}}'}}]\n", Options{})
+	s2 := mustParse(t, "version: 1\nrules:\n  - name: q\n    when: {regex: '搜(.+)'}\n    reply: [{link: {title: '{{1}}', url: 'https://example.com/s?q={{1}}', thumb_url: 'https://example.com/t.png'}}]\n", Options{})
 	p = s2.Match(text("搜a&b=c 你"), shanghai)
 	if got := p.Replies[0].Link; got.URL != "https://example.com/s?q=a%26b%3Dc+%E4%BD%A0" || got.Title != "a&b=c 你" {
 		t.Errorf("link = %+v", got)

@@ -194,6 +194,9 @@ func (p *parser) link(n *yaml.Node, kline int, what string, l *LinkCard, res []*
 	if l.URL == "" {
 		p.errorf(kline, "%s: missing url", what)
 	}
+	if l.ThumbURL == "" {
+		p.errorf(kline, "%s: missing thumb_url (a public http(s) image WeChat shows on the card)", what)
+	}
 	return capt
 }
 
