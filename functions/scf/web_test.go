@@ -143,7 +143,7 @@ type webProc struct {
 	done chan error
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -167,7 +167,7 @@ func (w *webWorld) env(port int, extra ...string) []string {
 }
 
 // startWeb starts the binary with env and waits until it answers.
-func startWeb(t *testing.T, env []string) *webProc {
+func startWeb(t testing.TB, env []string) *webProc {
 	t.Helper()
 	port := 0
 	for _, kv := range env {

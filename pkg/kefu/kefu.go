@@ -197,14 +197,7 @@ func (s *Service) answer(ctx context.Context, req Request, p *push.Push, rep *Re
 		rep.Outcome = OutcomeDuplicate
 		return s.passive(p, plan, rep)
 	}
-	// The shared claim (a round trip to object storage) runs while media is fetched.
-	var claim <-chan bool
-	if s.opts.Dedup.Shared() && len(plan.Replies) > 0 {
-		ch := make(chan bool, 1)
-		claim = ch
-		go func() { ch <- s.opts.Dedup.ClaimShared(ctx, key) }()
-	}
-	s.run(ctx, p, plan, claim, rep)
+	s.run(ctx, cancel, p, plan, key, rep)
 	return s.passive(p, plan, rep)
 }
 

@@ -93,7 +93,7 @@ func (s *Service) logReport(r *Report) {
 		slog.String("id", r.ID),
 		slog.String("outcome", r.Outcome),
 		slog.Int("status", r.Status),
-		slog.Float64("latency_ms", float64(r.Latency.Microseconds())/1000),
+		slog.Int64("latency_us", r.Latency.Microseconds()), // an integer: slog encodes floats through encoding/json
 	}
 	if r.Reason != "" {
 		attrs = append(attrs, slog.String("reason", r.Reason))

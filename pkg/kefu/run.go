@@ -19,24 +19,26 @@ type prefetch struct {
 	err  error
 }
 
-// run carries out a plan: the typing state, then each reply in order. Images (and card
-// thumbnails) are fetched and uploaded concurrently from the start, so a slow store delays
-// only the replies that need it; sends stay in order. run returns only when every goroutine
-// it started has finished.
-func (s *Service) run(ctx context.Context, p *push.Push, plan rules.Plan, claim <-chan bool, rep *Report) {
+// run carries out a plan: the shared dedup claim, the typing state, then each reply in
+// order. The claim (a round trip to object storage) and the images (and card thumbnails) are
+// fetched and uploaded concurrently from the start, so a slow store delays only what needs
+// it; sends stay in order. cancel ends ctx: run calls it on return to stop work no reply
+// will use, and returns only when every goroutine it started has finished.
+func (s *Service) run(ctx context.Context, cancel context.CancelFunc, p *push.Push, plan rules.Plan, key string, rep *Report) {
 	if len(plan.Replies) == 0 {
-		if claim != nil {
-			<-claim
-		}
 		return
 	}
-	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer func() {
-		cancel() // stops prefetches no reply will use
+		cancel()
 		wg.Wait()
 	}()
 
+	var claim chan bool
+	if s.opts.Dedup.Shared() {
+		claim = make(chan bool, 1)
+		wg.Go(func() { claim <- s.opts.Dedup.ClaimShared(ctx, key) })
+	}
 	fetches := map[string]*prefetch{}
 	for _, r := range plan.Replies {
 		src := mediaSource(r)
