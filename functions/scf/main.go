@@ -20,6 +20,10 @@ import (
 )
 
 func main() {
+	if os.Getenv("_LAMBDA_SERVER_PORT") != "" {
+		runGo1() // the Go1 event runtime (go1.go)
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	cfg, err := config.Load(os.LookupEnv, 9000)
