@@ -48,6 +48,17 @@ check:
 try:
 	$(GO) run ./cmd/kefu try $(if $(RULES),-rules $(RULES)) "$(MSG)"
 
+## dev: kefu on this machine, with a WeChat simulator and a chat page (no cloud account, no
+## settings): open the URL it prints. The rules are read from KEFU_RULES (default
+## examples/rules.yaml, on disk), again within a second of each edit. PORT=8081 to move it.
+## (Built, then run: `go run` would turn Ctrl-C into a failed make.)
+KEFU_RULES ?= examples/rules.yaml
+.PHONY: dev
+dev:
+	@echo "make dev: building kefu's local host; then open http://127.0.0.1:$${PORT:-8080}/ (Ctrl-C stops it)"
+	$(GO) build -o bin/kefu-dev ./functions/local
+	exec env KEFU_RULES="$(KEFU_RULES)" bin/kefu-dev
+
 ## build: the release binaries, static: dist/lambda/bootstrap (linux/arm64, for Lambda's
 ## provided.al2023) and dist/scf/main (linux/amd64) with dist/scf/scf_bootstrap beside it.
 DIST          ?= dist
