@@ -42,11 +42,11 @@ bench-coldstart:
 
 ## check: validate a rules file (RULES=..., default $$KEFU_RULES or the bundled examples).
 check:
-	$(GO) run ./cmd/kefu check $(RULES)
+	@$(GO) run ./cmd/kefu check $(RULES)
 
 ## try: show what kefu does with a message, without sending (MSG="下载", RULES=...).
 try:
-	$(GO) run ./cmd/kefu try $(if $(RULES),-rules $(RULES)) "$(MSG)"
+	@$(GO) run ./cmd/kefu try $(if $(RULES),-rules $(RULES)) "$(MSG)"
 
 ## dev: kefu on this machine, with a WeChat simulator and a chat page (no cloud account, no
 ## settings): open the URL it prints. The rules are read from KEFU_RULES (default
