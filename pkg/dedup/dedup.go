@@ -42,6 +42,7 @@ type Memory struct {
 	mu    sync.Mutex
 	seen  map[string]time.Time // key -> expiry
 	queue []queued             // keys in claim order; with one TTL, also in expiry order
+	head  int                  // queue[:head] have expired
 }
 
 type queued struct {
@@ -87,18 +88,20 @@ func (m *Memory) Len() int {
 	return len(m.seen)
 }
 
-// expire drops the keys whose time is up; amortised O(1) per claim.
+// expire drops the keys whose time is up. The queue is compacted only once its expired
+// head is at least half of it, so a claim costs amortised O(1).
 func (m *Memory) expire(now time.Time) {
-	n := 0
-	for n < len(m.queue) && !now.Before(m.queue[n].expires) {
-		q := m.queue[n]
+	for m.head < len(m.queue) && !now.Before(m.queue[m.head].expires) {
+		q := m.queue[m.head]
 		if exp, ok := m.seen[q.key]; ok && exp.Equal(q.expires) {
 			delete(m.seen, q.key)
 		}
-		n++
+		m.queue[m.head] = queued{}
+		m.head++
 	}
-	if n > 0 {
-		m.queue = append(m.queue[:0], m.queue[n:]...)
+	if m.head > 0 && m.head >= len(m.queue)/2 {
+		m.queue = append(m.queue[:0], m.queue[m.head:]...)
+		m.head = 0
 	}
 }
 

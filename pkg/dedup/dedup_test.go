@@ -189,3 +189,25 @@ func TestNewErrors(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkMemoryClaim is a warm instance under steady load: every claim is new and one old
+// key expires with it.
+func BenchmarkMemoryClaim(b *testing.B) {
+	c := &clock{t: time.Unix(1000, 0)}
+	m := NewMemory(time.Minute, c.now)
+	for i := range 60000 { // a minute of keys at 1,000 pushes a second
+		m.Claim(fmt.Sprint("warm", i))
+		c.add(time.Millisecond)
+	}
+	keys := make([]string, 1<<16)
+	for i := range keys {
+		keys[i] = fmt.Sprint("m|wx|", 23637352235060880+i)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		c.add(time.Millisecond)
+		m.Claim(keys[i&(len(keys)-1)] + "x")
+		i++
+	}
+}
