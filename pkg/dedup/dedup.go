@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -34,20 +35,23 @@ func Key(appID string, m *push.Message) string {
 }
 
 // Memory remembers keys for a TTL. It is the in-process warm cache of recent pushes and is
-// safe for concurrent use.
+// safe for concurrent use. It keeps a 64-bit seeded hash of each key, not the key: a busy
+// instance remembers a minute of pushes, and small fixed-size entries keep that cheap (two
+// keys colliding within one TTL is a chance of about n²/2⁶⁵).
 type Memory struct {
-	ttl time.Duration
-	now func() time.Time
+	ttl  time.Duration
+	now  func() time.Time
+	seed maphash.Seed
 
 	mu    sync.Mutex
-	seen  map[string]time.Time // key -> expiry
-	queue []queued             // keys in claim order; with one TTL, also in expiry order
-	head  int                  // queue[:head] have expired
+	seen  map[uint64]int64 // key hash -> expiry, Unix nanoseconds
+	queue []queued         // keys in claim order; with one TTL, also in expiry order
+	head  int              // queue[:head] have expired
 }
 
 type queued struct {
-	key     string
-	expires time.Time
+	hash    uint64
+	expires int64
 }
 
 // NewMemory returns an empty Memory; now may be nil (time.Now).
@@ -55,29 +59,31 @@ func NewMemory(ttl time.Duration, now func() time.Time) *Memory {
 	if now == nil {
 		now = time.Now
 	}
-	return &Memory{ttl: ttl, now: now, seen: make(map[string]time.Time)}
+	return &Memory{ttl: ttl, now: now, seed: maphash.MakeSeed(), seen: make(map[uint64]int64)}
 }
 
 // Claim records key and reports whether it is new: false means the key was claimed within
 // the TTL, and the push is a retry (or a concurrent copy) of one already handled.
 func (m *Memory) Claim(key string) bool {
-	now := m.now()
+	h := maphash.String(m.seed, key)
+	now := m.now().UnixNano()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.expire(now)
-	if exp, ok := m.seen[key]; ok && now.Before(exp) {
+	if exp, ok := m.seen[h]; ok && now < exp {
 		return false
 	}
-	exp := now.Add(m.ttl)
-	m.seen[key] = exp
-	m.queue = append(m.queue, queued{key, exp})
+	exp := now + int64(m.ttl)
+	m.seen[h] = exp
+	m.queue = append(m.queue, queued{h, exp})
 	return true
 }
 
 // Forget removes key, so the next Claim of it is new again.
 func (m *Memory) Forget(key string) {
+	h := maphash.String(m.seed, key)
 	m.mu.Lock()
-	delete(m.seen, key)
+	delete(m.seen, h)
 	m.mu.Unlock()
 }
 
@@ -90,13 +96,12 @@ func (m *Memory) Len() int {
 
 // expire drops the keys whose time is up. The queue is compacted only once its expired
 // head is at least half of it, so a claim costs amortised O(1).
-func (m *Memory) expire(now time.Time) {
-	for m.head < len(m.queue) && !now.Before(m.queue[m.head].expires) {
+func (m *Memory) expire(now int64) {
+	for m.head < len(m.queue) && now >= m.queue[m.head].expires {
 		q := m.queue[m.head]
-		if exp, ok := m.seen[q.key]; ok && exp.Equal(q.expires) {
-			delete(m.seen, q.key)
+		if exp, ok := m.seen[q.hash]; ok && exp == q.expires {
+			delete(m.seen, q.hash)
 		}
-		m.queue[m.head] = queued{}
 		m.head++
 	}
 	if m.head > 0 && m.head >= len(m.queue)/2 {

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/kefuhq/kefu/pkg/dedup"
@@ -63,9 +64,11 @@ type Options struct {
 
 // Service answers pushes. It is safe for concurrent use.
 type Service struct {
-	opts Options
-	log  *slog.Logger
-	now  func() time.Time
+	opts     Options
+	log      *slog.Logger
+	now      func() time.Time
+	idPrefix string
+	seq      atomic.Uint64
 }
 
 // New checks opts and returns a Service.
@@ -78,7 +81,7 @@ func New(opts Options) (*Service, error) {
 	case opts.Deadline <= 0:
 		return nil, errors.New("kefu: Deadline must be positive")
 	}
-	s := &Service{opts: opts, log: opts.Logger, now: opts.Now}
+	s := &Service{opts: opts, log: opts.Logger, now: opts.Now, idPrefix: randomPrefix()}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -122,7 +125,7 @@ func (s *Service) Handle(ctx context.Context, req Request) Response {
 	}
 	rep := &Report{ID: req.ID, Method: req.Method, Arrived: req.Arrived}
 	if rep.ID == "" {
-		rep.ID = newID()
+		rep.ID = s.newID()
 	}
 	resp := s.handle(ctx, req, rep)
 	rep.Status = resp.Status

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/kefuhq/kefu/pkg/push"
@@ -64,8 +65,7 @@ func (r *Report) setMessage(p *push.Push) {
 	if p.Encrypted {
 		r.Mode = "encrypted"
 	}
-	m := p.Message
-	r.Message = &m
+	r.Message = &p.Message // the opened push is never changed, so no copy
 }
 
 // note records a failure: the first WeChat errcode and the last error text.
@@ -133,8 +133,14 @@ func (s *Service) logReport(r *Report) {
 	}
 }
 
-func newID() string {
-	var b [8]byte
+// newID returns a request id for requests that arrive without one: the Service's random
+// prefix and a sequence number, unique across instances without a crypto/rand read per push.
+func (s *Service) newID() string {
+	return s.idPrefix + strconv.FormatUint(s.seq.Add(1), 36)
+}
+
+func randomPrefix() string {
+	var b [6]byte
 	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	return hex.EncodeToString(b[:]) + "-"
 }

@@ -1,9 +1,8 @@
 package wxapi
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
+	"unicode/utf8"
 )
 
 // Message types of customerServiceMessage.send.
@@ -84,13 +83,108 @@ func (m *Message) Payload() ([]byte, error) {
 	if err := m.validate(); err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(m); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadRequest, err)
+	b := make([]byte, 0, 128+payloadSize(m))
+	b = append(b, `{"touser":`...)
+	b = appendString(b, m.ToUser)
+	b = append(b, `,"msgtype":`...)
+	b = appendString(b, m.MsgType)
+	switch m.MsgType {
+	case MsgText:
+		b = append(b, `,"text":{"content":`...)
+		b = appendString(b, m.Text.Content)
+	case MsgImage:
+		b = append(b, `,"image":{"media_id":`...)
+		b = appendString(b, m.Image.MediaID)
+	case MsgLink:
+		b = append(b, `,"link":{"title":`...)
+		b = appendString(b, m.Link.Title)
+		b = append(b, `,"description":`...)
+		b = appendString(b, m.Link.Description)
+		b = append(b, `,"url":`...)
+		b = appendString(b, m.Link.URL)
+		b = append(b, `,"thumb_url":`...)
+		b = appendString(b, m.Link.ThumbURL)
+	case MsgMiniProgramPage:
+		b = append(b, `,"miniprogrampage":{"title":`...)
+		b = appendString(b, m.MiniProgramPage.Title)
+		b = append(b, `,"pagepath":`...)
+		b = appendString(b, m.MiniProgramPage.PagePath)
+		b = append(b, `,"thumb_media_id":`...)
+		b = appendString(b, m.MiniProgramPage.ThumbMediaID)
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return append(b, "}}"...), nil
+}
+
+// payloadSize estimates the bytes of m's strings, to size the buffer once.
+func payloadSize(m *Message) int {
+	n := len(m.ToUser)
+	switch {
+	case m.Text != nil:
+		n += len(m.Text.Content)
+	case m.Link != nil:
+		n += len(m.Link.Title) + len(m.Link.Description) + len(m.Link.URL) + len(m.Link.ThumbURL)
+	case m.MiniProgramPage != nil:
+		n += len(m.MiniProgramPage.Title) + len(m.MiniProgramPage.PagePath) + len(m.MiniProgramPage.ThumbMediaID)
+	case m.Image != nil:
+		n += len(m.Image.MediaID)
+	}
+	return n
+}
+
+// appendString appends s as a JSON string exactly as encoding/json does with HTML escaping
+// off: quotes, backslashes and control characters escaped, invalid UTF-8 replaced by
+// U+FFFD, U+2028 and U+2029 escaped; < > & kept, so a text's <a> links stay as written.
+// Send is on every reply's path, and this avoids the encoder's reflection.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // validate checks the shape of m.

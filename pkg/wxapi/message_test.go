@@ -66,6 +66,16 @@ func FuzzPayload(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Byte for byte what encoding/json writes with HTML escaping off.
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(NewText(to, content)); err != nil {
+			t.Fatal(err)
+		}
+		if got := string(b) + "\n"; got != want.String() {
+			t.Fatalf("Payload differs from encoding/json:\n got %s\nwant %s", got, want.String())
+		}
 		var m Message
 		if err := json.Unmarshal(b, &m); err != nil {
 			t.Fatalf("%s: %v", b, err)
