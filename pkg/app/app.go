@@ -64,7 +64,7 @@ func NewLogger(w io.Writer, level slog.Level) *slog.Logger {
 
 // New builds an App from cfg and loads the rules: a bad or missing rules file is an error,
 // so the process refuses to start rather than answer with no rules.
-func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
+func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err error) {
 	log := opts.Logger
 	if log == nil {
 		log = NewLogger(os.Stderr, cfg.LogLevel)
@@ -94,21 +94,6 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 			log.Warn("KEFU_RULES is not set: serving the bundled example rules")
 		}
 	}
-	a.Rules, err = rules.NewLoader(rules.LoaderOptions{
-		Source:  a.RulesSource,
-		Fetch:   st.Get,
-		Parse:   rules.Options{AppID: cfg.AppID},
-		Refresh: cfg.RulesRefresh,
-		Logger:  log,
-		Now:     now,
-	})
-	if err != nil {
-		return nil, err
-	}
-	if err := a.Rules.Load(ctx); err != nil {
-		return nil, fmt.Errorf("%s: %w", config.Rules, err)
-	}
-
 	var api kefu.API
 	var upload func(ctx context.Context, filename, contentType string, data []byte) (string, error)
 	if cfg.AppSecret != "" {
@@ -130,6 +115,26 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		log.Warn("WECHAT_APPSECRET is not set: pushes are verified and answered, but no reply can be sent")
 		api, upload = noSecret{}, noSecret{}.UploadImage
 	}
+	// The access token is fetched while the rules load, so the first push after a cold start
+	// does not wait for a round trip to WeChat (see warmToken).
+	warmed := a.warmToken(ctx)
+	defer func() { warmed(err != nil) }()
+
+	a.Rules, err = rules.NewLoader(rules.LoaderOptions{
+		Source:  a.RulesSource,
+		Fetch:   st.Get,
+		Parse:   rules.Options{AppID: cfg.AppID},
+		Refresh: cfg.RulesRefresh,
+		Logger:  log,
+		Now:     now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Rules.Load(ctx); err != nil {
+		return nil, fmt.Errorf("%s: %w", config.Rules, err)
+	}
+
 	a.Media, err = media.New(media.Options{
 		Upload: upload,
 		Fetch:  st.Get,
@@ -183,4 +188,33 @@ func (noSecret) Send(context.Context, *wxapi.Message) error { return errNoSecret
 func (noSecret) Typing(context.Context, string, bool) error { return errNoSecret }
 func (noSecret) UploadImage(context.Context, string, string, []byte) (string, error) {
 	return "", errNoSecret
+}
+
+// warmTokenTimeout bounds the token fetch at start: a slow WeChat delays the start by at
+// most this much, and the first push fetches the token itself if it did not arrive.
+const warmTokenTimeout = 2 * time.Second
+
+// warmToken starts fetching the access token in the background and returns the function
+// that waits for it (until ctx ends or warmTokenTimeout passes; at once when New failed and
+// stop is true). A failure is logged, never fatal: pushes are still verified, and each reply
+// tries again. No goroutine outlives New.
+func (a *App) warmToken(ctx context.Context) (wait func(stop bool)) {
+	if a.API == nil {
+		return func(bool) {}
+	}
+	ctx, cancel := context.WithTimeout(ctx, warmTokenTimeout)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if _, err := a.API.Token(ctx); err != nil {
+			a.Logger.Warn("could not fetch the WeChat access token at start; replies will try again", "err", err)
+		}
+	}()
+	return func(stop bool) {
+		if stop {
+			cancel()
+		}
+		<-done
+		cancel()
+	}
 }
