@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefuhq/kefu/internal/testkit"
 	"github.com/kefuhq/kefu/pkg/push"
 	"github.com/kefuhq/kefu/pkg/store/storetest"
 	"github.com/kefuhq/kefu/pkg/wxsim"
@@ -74,28 +75,6 @@ rules:
       - text: 欢迎
 `
 
-// webPNG is a valid 1x1 PNG.
-var webPNG = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89" +
-	"\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82")
-
-// webLog collects a process's log lines.
-type webLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *webLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *webLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // webWorld is WeChat's API and the S3 bucket the functions under test use.
 type webWorld struct {
 	api      *wxsim.API
@@ -116,7 +95,7 @@ func newWebWorld(t *testing.T) *webWorld {
 	fake := storetest.NewFake(t, webBucket)
 	opts := storetest.Options(fake)
 	storetest.Put(t, opts, webBucket, webRulesPath, []byte(webRules))
-	storetest.Put(t, opts, webBucket, "kefu/media/qr.png", webPNG)
+	storetest.Put(t, opts, webBucket, "kefu/media/qr.png", testkit.PNG())
 	target, _ := url.Parse(fake)
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	w.s3Server = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
@@ -139,7 +118,7 @@ func newWebWorld(t *testing.T) *webWorld {
 type webProc struct {
 	url  string
 	cmd  *exec.Cmd
-	logs *webLog
+	logs *testkit.Buffer
 	done chan error
 }
 
@@ -175,7 +154,7 @@ func startWeb(t testing.TB, env []string) *webProc {
 			fmt.Sscan(strings.TrimPrefix(kv, "PORT="), &port)
 		}
 	}
-	p := &webProc{url: fmt.Sprintf("http://127.0.0.1:%d", port), logs: &webLog{}, done: make(chan error, 1)}
+	p := &webProc{url: fmt.Sprintf("http://127.0.0.1:%d", port), logs: &testkit.Buffer{}, done: make(chan error, 1)}
 	p.cmd = exec.Command(binary(t))
 	p.cmd.Env = env
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
@@ -565,9 +544,10 @@ func (w *webWorld) pusherText(openid, content string) *push.Message {
 		MsgType: push.TypeText, Content: content, MsgID: fmt.Sprint(23637352235060880 + openidSeq.Add(1))}
 }
 
-// waitLog waits a little for a log line holding s: the process logs a push after answering it.
-func waitLog(l *webLog, s string) bool {
-	for range 100 {
+// waitLog waits (up to 5 s, for a loaded CI machine) for a log line holding s: the process
+// logs a push after answering it.
+func waitLog(l *testkit.Buffer, s string) bool {
+	for range 500 {
 		if strings.Contains(l.String(), s) {
 			return true
 		}

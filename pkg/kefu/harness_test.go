@@ -9,10 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/kefuhq/kefu/internal/testkit"
 	"github.com/kefuhq/kefu/pkg/app"
 	"github.com/kefuhq/kefu/pkg/config"
 	"github.com/kefuhq/kefu/pkg/kefu"
@@ -67,24 +67,6 @@ rules:
       - text: 欢迎
 `
 
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // harness is kefu wired by pkg/app, served over loopback, with wxsim playing WeChat on both
 // sides.
 type harness struct {
@@ -94,7 +76,7 @@ type harness struct {
 	app    *app.App
 	url    string
 	pusher *wxsim.Pusher
-	logs   *syncBuffer
+	logs   *testkit.Buffer
 	dir    string
 }
 
@@ -109,7 +91,7 @@ type harnessOptions struct {
 
 func newHarness(t testing.TB, o harnessOptions) *harness {
 	t.Helper()
-	h := &harness{t: t, logs: &syncBuffer{}, dir: t.TempDir()}
+	h := &harness{t: t, logs: &testkit.Buffer{}, dir: t.TempDir()}
 	h.api = wxsim.NewAPI(wxsim.APIOptions{AppID: appID, AppSecret: appSecret})
 	apiSrv := httptest.NewServer(h.api)
 	t.Cleanup(apiSrv.Close)
@@ -122,7 +104,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		t.Fatal(err)
 	}
 	must(t, os.WriteFile(filepath.Join(h.dir, "rules.yaml"), []byte(o.rules), 0o644))
-	must(t, os.WriteFile(filepath.Join(h.dir, "media", "qr.png"), pngBytes(), 0o644))
+	must(t, os.WriteFile(filepath.Join(h.dir, "media", "qr.png"), testkit.PNG(), 0o644))
 	if o.deadline == 0 {
 		o.deadline = 4 * time.Second
 	}
@@ -160,12 +142,6 @@ func must(t testing.TB, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-}
-
-// pngBytes is a valid 1x1 PNG.
-func pngBytes() []byte {
-	return []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89" +
-		"\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82")
 }
 
 // post posts m and fails the test on a transport error.

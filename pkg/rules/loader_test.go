@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +18,7 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
+	"github.com/kefuhq/kefu/internal/testkit"
 	"github.com/kefuhq/kefu/pkg/push"
 	"github.com/kefuhq/kefu/pkg/store"
 	"github.com/kefuhq/kefu/pkg/store/storetest"
@@ -44,21 +44,7 @@ func (c *clock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// logBuffer collects slog output safely.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *logBuffer) String() string     { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-func (l *logBuffer) Count(s string) int { return strings.Count(l.String(), s) }
-
-func newLogger(buf *logBuffer) *slog.Logger {
+func newLogger(buf *testkit.Buffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
@@ -127,7 +113,7 @@ func TestLoaderS3(t *testing.T) {
 	defer st.CloseIdleConnections()
 	storetest.Put(t, s3opts, "kefu", "prod/rules.yaml", rulesV("v1"))
 
-	var logs logBuffer
+	var logs testkit.Buffer
 	clk := &clock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
 	l, err := NewLoader(LoaderOptions{Source: "s3://kefu/prod/rules.yaml", Fetch: st.Get, Logger: newLogger(&logs), Now: clk.Now})
 	if err != nil {
@@ -224,7 +210,7 @@ func TestLoaderHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.CloseIdleConnections()
-	var logs logBuffer
+	var logs testkit.Buffer
 	clk := &clock{t: time.Unix(1e9, 0)}
 	l, err := NewLoader(LoaderOptions{Source: ts.URL + "/rules.yaml?token=secret", Fetch: st.Get, Logger: newLogger(&logs), Now: clk.Now, Refresh: 10 * time.Second})
 	if err != nil {
@@ -270,7 +256,7 @@ func TestLoaderLocalFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, _ := store.New(store.Options{})
-	var logs logBuffer
+	var logs testkit.Buffer
 	l, err := NewLoader(LoaderOptions{Source: path, Fetch: st.Get, Logger: newLogger(&logs)})
 	if err != nil {
 		t.Fatal(err)
@@ -334,7 +320,7 @@ func TestLoaderFetchError(t *testing.T) {
 		}
 		return &store.Object{Body: rulesV("v1"), ETag: `"1"`}, nil
 	}
-	var logs logBuffer
+	var logs testkit.Buffer
 	clk := &clock{t: time.Unix(1e9, 0)}
 	l, _ := NewLoader(LoaderOptions{Source: "https://example.com/rules.yaml", Fetch: fetch, Logger: newLogger(&logs), Now: clk.Now})
 	ctx := context.Background()

@@ -1,15 +1,15 @@
 package gatewaytest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os/exec"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/kefuhq/kefu/internal/testkit"
 )
 
 // Build builds the main package in dir into out with `go build`, adding the given build
@@ -44,14 +44,14 @@ type Process struct {
 	Started time.Time
 
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *testkit.Buffer
 	done   chan struct{}
 	err    error
 }
 
 // Start starts the binary with the environment env ("NAME=value" entries).
 func Start(bin string, env []string) (*Process, error) {
-	p := &Process{stderr: &syncBuffer{}, done: make(chan struct{})}
+	p := &Process{stderr: &testkit.Buffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin)
 	p.cmd.Env = env
 	p.cmd.Stdout = p.stderr
@@ -117,22 +117,4 @@ func Env(m map[string]string) []string {
 		env = append(env, k+"="+v)
 	}
 	return env
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes and reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

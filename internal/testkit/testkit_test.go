@@ -1,0 +1,27 @@
+package testkit
+
+import (
+	"bytes"
+	"image/png"
+	"sync"
+	"testing"
+)
+
+func TestBuffer(t *testing.T) {
+	var b Buffer
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() { b.Write([]byte("ab")) })
+	}
+	wg.Wait()
+	if b.String() != "abababababababababab" || b.Count("ab") != 10 {
+		t.Fatal(b.String())
+	}
+}
+
+func TestPNG(t *testing.T) {
+	img, err := png.Decode(bytes.NewReader(PNG()))
+	if err != nil || img.Bounds().Dx() != 1 || img.Bounds().Dy() != 1 {
+		t.Fatal(err)
+	}
+}
