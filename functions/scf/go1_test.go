@@ -156,10 +156,17 @@ func TestGo1MissingToken(t *testing.T) {
 	if a.StatusCode != 500 || !strings.Contains(a.Body, config.Token) || strings.Contains(a.Body, "\n") {
 		t.Errorf("without %s: %+v", config.Token, a)
 	}
+	// The process's stderr reaches the test through a pipe: give the line time to arrive.
 	var lines []string
-	for _, l := range strings.Split(f.proc.Output(), "\n") {
-		if strings.Contains(l, config.Token) {
-			lines = append(lines, l)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		lines = lines[:0]
+		for _, l := range strings.Split(f.proc.Output(), "\n") {
+			if strings.Contains(l, config.Token) {
+				lines = append(lines, l)
+			}
+		}
+		if len(lines) > 0 || time.Now().After(deadline) {
+			break
 		}
 	}
 	if len(lines) != 1 || !strings.Contains(lines[0], "kefu cannot start") {

@@ -3,12 +3,16 @@ package kefu_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"os"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/kefuhq/kefu/pkg/kefu"
 	"github.com/kefuhq/kefu/pkg/push"
+	"github.com/kefuhq/kefu/pkg/wxapi"
 )
 
 // sealMany seals n distinct text pushes (distinct MsgIds, so dedup lets each through).
@@ -78,4 +82,40 @@ func BenchmarkPushParallel(b *testing.B) {
 	})
 	b.StopTimer()
 	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/push")
+}
+
+// nopAPI accepts every call at once: BenchmarkHandle measures kefu's own work without the
+// HTTP round trips to WeChat.
+type nopAPI struct{}
+
+func (nopAPI) Send(context.Context, *wxapi.Message) error { return nil }
+func (nopAPI) Typing(context.Context, string, bool) error { return nil }
+
+// BenchmarkHandle is kefu's own work for one safe-mode JSON text push, everything but
+// net/http in and out: open, dedup, match, build and hand over the send, the answer, and the
+// log line (written to /dev/null, a real write per push as on a platform).
+func BenchmarkHandle(b *testing.B) {
+	h := newHarness(b, harnessOptions{mode: push.Safe, format: push.JSON})
+	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer devnull.Close()
+	svc, err := kefu.New(kefu.Options{AppID: appID, Opener: h.opener(b), Rules: h.app.Rules, API: nopAPI{},
+		Media: h.app.Media, Dedup: h.app.Dedup, Deadline: 4 * time.Second, Logger: slog.New(slog.NewJSONHandler(devnull, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pushes := sealMany(b, h, b.N)
+	reqs := make([]kefu.Request, b.N)
+	for i, s := range pushes {
+		reqs[i] = kefu.Request{Method: "POST", Query: push.RawQuery(s.Query.Encode()), Body: s.Body}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if r := svc.Handle(context.Background(), reqs[i]); r.Status != 200 {
+			b.Fatal(r.Status, string(r.Body))
+		}
+	}
 }

@@ -192,3 +192,13 @@ func equal(a, b []string) bool {
 var _ = kefu.OutcomeReplied
 
 func writeFile(name, content string) error { return os.WriteFile(name, []byte(content), 0o644) }
+
+// opener returns an Opener with the harness's settings.
+func (h *harness) opener(t testing.TB) *push.Opener {
+	t.Helper()
+	o, err := push.NewOpener(h.app.Config.PushConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}

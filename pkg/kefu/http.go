@@ -4,7 +4,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/kefuhq/kefu/pkg/push"
 )
@@ -13,10 +12,7 @@ import (
 // local host use it. The body is read up to one byte past the limit, so an oversized push is
 // answered 413 without being read whole.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	arrived := time.Now()
-	if s.opts.Now != nil {
-		arrived = s.now()
-	}
+	arrived := s.now()
 	var body []byte
 	if r.Method == http.MethodPost {
 		b, err := io.ReadAll(io.LimitReader(r.Body, push.MaxBodySize+1))
