@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"slices"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/kefuhq/kefu/internal/testkit"
 	"github.com/kefuhq/kefu/pkg/gateway"
 	"github.com/kefuhq/kefu/pkg/gateway/gatewaytest"
 	"github.com/kefuhq/kefu/pkg/push"
@@ -76,7 +76,7 @@ func BenchmarkColdStartWeb(b *testing.B) {
 		b.StartTimer()
 	}
 	b.StopTimer()
-	b.ReportMetric(median(times), "median-ms")
+	b.ReportMetric(testkit.MedianMillis(times), "median-ms")
 }
 
 // BenchmarkColdStartGo1 measures the SCF binary's cold start in Go1 mode: from exec to the
@@ -135,19 +135,5 @@ func BenchmarkColdStartGo1(b *testing.B) {
 		b.StartTimer()
 	}
 	b.StopTimer()
-	b.ReportMetric(median(times), "median-ms")
-}
-
-// median returns the median of ds in milliseconds.
-func median(ds []time.Duration) float64 {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	m := s[len(s)/2]
-	if len(s)%2 == 0 {
-		m = (s[len(s)/2-1] + s[len(s)/2]) / 2
-	}
-	return float64(m) / float64(time.Millisecond)
+	b.ReportMetric(testkit.MedianMillis(times), "median-ms")
 }

@@ -5,6 +5,7 @@ import (
 	"image/png"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestBuffer(t *testing.T) {
@@ -23,5 +24,12 @@ func TestPNG(t *testing.T) {
 	img, err := png.Decode(bytes.NewReader(PNG()))
 	if err != nil || img.Bounds().Dx() != 1 || img.Bounds().Dy() != 1 {
 		t.Fatal(err)
+	}
+}
+
+func TestMedianMillis(t *testing.T) {
+	ms := time.Millisecond
+	if MedianMillis(nil) != 0 || MedianMillis([]time.Duration{3 * ms, 1 * ms, 2 * ms}) != 2 || MedianMillis([]time.Duration{4 * ms, 1 * ms, 2 * ms, 3 * ms}) != 2.5 {
+		t.Fatal("median")
 	}
 }
