@@ -193,7 +193,7 @@ func TestDeadline(t *testing.T) {
 	start := time.Now()
 	r := h.post(h.pusher.Text(user, "三条"))
 	took := time.Since(start)
-	if !r.Success || took > 800*time.Millisecond+300*time.Millisecond {
+	if !r.Success || took > 800*time.Millisecond+600*time.Millisecond { // the deadline, plus slack for a loaded CI machine
 		t.Fatalf("answered %d after %v", r.Status, took)
 	}
 	if !strings.Contains(h.logs.String(), `"outcome":"abandoned"`) {
