@@ -181,7 +181,9 @@ func TestPropertyFlips(t *testing.T) {
 			if err == nil && p.FromUserName == "" {
 				t.Fatalf("%s: re-signed Encrypt byte %d opened into an empty message", f, i)
 			}
-			if err != nil && kindOf(err) != ErrMalformed && kindOf(err) != ErrAppID {
+			// A flip that makes a quote or a backslash changes what the parser reads as Encrypt,
+			// so the signature no longer matches: refused all the same.
+			if err != nil && kindOf(err) != ErrMalformed && kindOf(err) != ErrAppID && kindOf(err) != ErrSignature {
 				t.Fatalf("%s: re-signed Encrypt byte %d: %v", f, i, err)
 			}
 		}
