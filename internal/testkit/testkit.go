@@ -1,10 +1,16 @@
 // Package testkit holds the small helpers kefu's tests share: a log buffer that several
-// goroutines (or a child process's output pipe) may write while the test reads it, and a
-// valid image to serve as reply media.
+// goroutines (or a child process's output pipe) may write while the test reads it, valid
+// images to serve as reply media, and a median for benchmarks.
 package testkit
 
 import (
 	"bytes"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -35,10 +41,27 @@ func (b *Buffer) String() string {
 // Count returns how many times s occurs in what was written.
 func (b *Buffer) Count(s string) int { return strings.Count(b.String(), s) }
 
-// PNG returns a valid 1×1 PNG image: the smallest reply image WeChat accepts.
-func PNG() []byte {
-	return []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\b\x02\x00\x00\x00\x90wS\xde" +
-		"\x00\x00\x00\x10IDATx\x9cbb?\x98\x00\b\x00\x00\xff\xff\x02\x03\x01+g\xb1-Z\x00\x00\x00\x00IEND\xaeB`\x82")
+// PNG returns a small (4×4, two-colour) PNG image, valid temporary media for WeChat.
+func PNG() []byte { return encode(func(w io.Writer, m image.Image) error { return png.Encode(w, m) }) }
+
+// JPEG returns the same image as PNG, encoded as JPEG.
+func JPEG() []byte {
+	return encode(func(w io.Writer, m image.Image) error { return jpeg.Encode(w, m, nil) })
+}
+
+// GIF returns the same image as PNG, encoded as GIF.
+func GIF() []byte {
+	return encode(func(w io.Writer, m image.Image) error { return gif.Encode(w, m, nil) })
+}
+
+func encode(enc func(io.Writer, image.Image) error) []byte {
+	img := image.NewPaletted(image.Rect(0, 0, 4, 4), color.Palette{color.White, color.Black})
+	img.SetColorIndex(1, 1, 1)
+	var b bytes.Buffer
+	if err := enc(&b, img); err != nil {
+		panic(err) // encoding an in-memory image into a buffer does not fail
+	}
+	return b.Bytes()
 }
 
 // MedianMillis returns the median of ds in milliseconds (the mean of the two middle values

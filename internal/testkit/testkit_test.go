@@ -2,7 +2,10 @@ package testkit
 
 import (
 	"bytes"
-	"image/png"
+	"image"
+	_ "image/gif"
+	_ "image/jpeg"
+	_ "image/png"
 	"sync"
 	"testing"
 	"time"
@@ -20,10 +23,12 @@ func TestBuffer(t *testing.T) {
 	}
 }
 
-func TestPNG(t *testing.T) {
-	img, err := png.Decode(bytes.NewReader(PNG()))
-	if err != nil || img.Bounds().Dx() != 1 || img.Bounds().Dy() != 1 {
-		t.Fatal(err)
+func TestImages(t *testing.T) {
+	for name, b := range map[string][]byte{"png": PNG(), "jpeg": JPEG(), "gif": GIF()} {
+		img, format, err := image.Decode(bytes.NewReader(b))
+		if err != nil || format != name || img.Bounds().Dx() != 4 {
+			t.Errorf("%s: %v %s", name, err, format)
+		}
 	}
 }
 

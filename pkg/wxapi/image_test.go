@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/kefuhq/kefu/internal/testkit"
 )
 
 func TestCheckImage(t *testing.T) {
@@ -14,9 +16,9 @@ func TestCheckImage(t *testing.T) {
 		ct, ext  string
 		errWords string
 	}{
-		{"png", pngBytes(t), "image/png", ".png", ""},
-		{"jpeg", jpegBytes(t), "image/jpeg", ".jpg", ""},
-		{"gif89a", gifBytes(t), "image/gif", ".gif", ""},
+		{"png", testkit.PNG(), "image/png", ".png", ""},
+		{"jpeg", testkit.JPEG(), "image/jpeg", ".jpg", ""},
+		{"gif89a", testkit.GIF(), "image/gif", ".gif", ""},
 		{"gif87a", []byte("GIF87a\x01\x00"), "image/gif", ".gif", ""},
 		{"at the limit", append([]byte("\xff\xd8\xff"), make([]byte, MaxImageSize-3)...), "image/jpeg", ".jpg", ""},
 		{"over the limit", append([]byte("\xff\xd8\xff"), make([]byte, MaxImageSize-2)...), "", "", "2 MiB limit"},
@@ -48,9 +50,9 @@ func TestCheckImage(t *testing.T) {
 // FuzzCheckImage: CheckImage never panics, accepts only the three formats within the limit,
 // and its verdict agrees with the magic bytes.
 func FuzzCheckImage(f *testing.F) {
-	f.Add(pngBytes(f))
-	f.Add(jpegBytes(f))
-	f.Add(gifBytes(f))
+	f.Add(testkit.PNG())
+	f.Add(testkit.JPEG())
+	f.Add(testkit.GIF())
 	f.Add([]byte("RIFF0000WEBP"))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -1,12 +1,6 @@
 package wxapi
 
 import (
-	"bytes"
-	"image"
-	"image/color"
-	"image/gif"
-	"image/jpeg"
-	"image/png"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -56,34 +50,4 @@ func newEnv(t testing.TB, simMod func(*wxsim.APIOptions), cfgMod func(*Config)) 
 	}
 	t.Cleanup(c.CloseIdleConnections)
 	return &env{sim: sim, srv: srv, clock: clock, c: c}
-}
-
-func testImage() image.Image {
-	img := image.NewPaletted(image.Rect(0, 0, 4, 4), color.Palette{color.White, color.Black})
-	img.SetColorIndex(1, 1, 1)
-	return img
-}
-
-func pngBytes(t testing.TB) []byte {
-	var b bytes.Buffer
-	if err := png.Encode(&b, testImage()); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
-func jpegBytes(t testing.TB) []byte {
-	var b bytes.Buffer
-	if err := jpeg.Encode(&b, testImage(), nil); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
-func gifBytes(t testing.TB) []byte {
-	var b bytes.Buffer
-	if err := gif.Encode(&b, testImage(), nil); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
 }

@@ -17,6 +17,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/kefuhq/kefu/internal/testkit"
 	"github.com/kefuhq/kefu/pkg/wxsim"
 )
 
@@ -25,7 +26,7 @@ import (
 func TestSendShapes(t *testing.T) {
 	e := newEnv(t, nil, nil)
 	ctx := context.Background()
-	media, err := e.c.UploadImage(ctx, "card.png", "image/png", pngBytes(t))
+	media, err := e.c.UploadImage(ctx, "card.png", "image/png", testkit.PNG())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +348,7 @@ func TestNoSecretsShown(t *testing.T) {
 	errs = append(errs, e.c.Send(short, NewText(testUser, "x")))
 	cancel()
 	e.sim.Delay(wxsim.PathSend, 0)
-	_, upErr := e.c.UploadImage(ctx, "a.png", "", pngBytes(t))
+	_, upErr := e.c.UploadImage(ctx, "a.png", "", testkit.PNG())
 	errs = append(errs, upErr)
 	tok2, _ := e.c.Token(ctx)
 	for _, err := range errs {
@@ -474,7 +475,7 @@ func TestNoGoroutineOutlivesCalls(t *testing.T) {
 			case 1:
 				e.c.Typing(ctx, testUser, i%8 == 1)
 			case 2:
-				e.c.UploadImage(ctx, "", "", pngBytes(t))
+				e.c.UploadImage(ctx, "", "", testkit.PNG())
 			case 3:
 				short, cancel := context.WithTimeout(ctx, time.Millisecond)
 				e.c.Send(short, NewText(testUser, "x"))

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kefuhq/kefu/internal/testkit"
 	"github.com/kefuhq/kefu/pkg/wxsim"
 )
 
@@ -23,10 +24,10 @@ func TestUploadImage(t *testing.T) {
 		data                        []byte
 		wantType, wantName          string
 	}{
-		{"png", "qr.png", "image/png", pngBytes(t), "image/png", "qr.png"},
-		{"jpeg sniffed", "", "", jpegBytes(t), "image/jpeg", "image.jpg"},
-		{"jpg alias", "照片 1.jpg", "image/jpg", jpegBytes(t), "image/jpeg", "_______1.jpg"},
-		{"gif", "a\"b.gif", "IMAGE/GIF", gifBytes(t), "image/gif", "a_b.gif"},
+		{"png", "qr.png", "image/png", testkit.PNG(), "image/png", "qr.png"},
+		{"jpeg sniffed", "", "", testkit.JPEG(), "image/jpeg", "image.jpg"},
+		{"jpg alias", "照片 1.jpg", "image/jpg", testkit.JPEG(), "image/jpeg", "_______1.jpg"},
+		{"gif", "a\"b.gif", "IMAGE/GIF", testkit.GIF(), "image/gif", "a_b.gif"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e.sim.Reset()
@@ -58,11 +59,11 @@ func TestUploadRefusedLocally(t *testing.T) {
 			return err
 		},
 		"too large": func() error {
-			_, err := e.c.UploadImage(ctx, "a.png", "", append(pngBytes(t), make([]byte, MaxImageSize)...))
+			_, err := e.c.UploadImage(ctx, "a.png", "", append(testkit.PNG(), make([]byte, MaxImageSize)...))
 			return err
 		},
 		"type disagrees": func() error {
-			_, err := e.c.UploadImage(ctx, "a.png", "image/png", jpegBytes(t))
+			_, err := e.c.UploadImage(ctx, "a.png", "image/png", testkit.JPEG())
 			return err
 		},
 	} {
@@ -104,14 +105,14 @@ func TestUploadAnswers(t *testing.T) {
 		{`{"errcode":40004,"errmsg":"invalid media type"}`, "", ErrMediaRefused},
 	} {
 		answer = tc.answer
-		id, err := c.UploadImage(ctx, "a.png", "", pngBytes(t))
+		id, err := c.UploadImage(ctx, "a.png", "", testkit.PNG())
 		if id != tc.wantID || (tc.kind == nil) != (err == nil) || tc.kind != nil && !errors.Is(err, tc.kind) {
 			t.Errorf("answer %s: %q, %v", tc.answer, id, err)
 		}
 	}
 	answer = ""
 	sim.Fail(wxsim.PathUpload, -1, 1)
-	if _, err := c.UploadImage(ctx, "a.png", "", pngBytes(t)); err != nil {
+	if _, err := c.UploadImage(ctx, "a.png", "", testkit.PNG()); err != nil {
 		t.Fatalf("upload after -1: %v", err)
 	}
 }

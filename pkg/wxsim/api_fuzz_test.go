@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/kefuhq/kefu/internal/testkit"
 )
 
 // FuzzSend feeds arbitrary bodies to the send endpoint: it must answer 200 with an errcode,
@@ -47,7 +49,7 @@ func FuzzSend(f *testing.F) {
 // FuzzUpload feeds arbitrary multipart bodies to the upload endpoint: it must answer 200 with
 // an errcode, and accept only a "media" file that is a JPEG, PNG or GIF.
 func FuzzUpload(f *testing.F) {
-	png := pngBytes(f)
+	png := testkit.PNG()
 	body, ct := multipartBody(f, "media", "a.png", "image/png", png)
 	f.Add(body, ct)
 	body, ct = multipartBody(f, "file", "a.png", "image/png", png)

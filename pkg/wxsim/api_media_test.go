@@ -5,13 +5,15 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/kefuhq/kefu/internal/testkit"
 )
 
 func TestUpload(t *testing.T) {
 	f := newFixture(t, nil)
 	tok := f.token()
 	target := PathUpload + "?access_token=" + tok + "&type=image"
-	png := pngBytes(t)
+	png := testkit.PNG()
 
 	body, ct := multipartBody(t, "media", "qr.png", "image/png", png)
 	code, m := f.call("POST", target, ct, body)
@@ -40,7 +42,7 @@ func TestUpload(t *testing.T) {
 	for _, img := range []struct {
 		data []byte
 		ct   string
-	}{{jpegBytes(t), "image/jpeg"}, {jpegBytes(t), "image/jpg"}, {gifBytes(t), "image/gif"}} {
+	}{{testkit.JPEG(), "image/jpeg"}, {testkit.JPEG(), "image/jpg"}, {testkit.GIF(), "image/gif"}} {
 		body, ct := multipartBody(t, "media", "x", img.ct, img.data)
 		if code, _ := f.call("POST", target, ct, body); code != 0 {
 			t.Errorf("%s: errcode %d", img.ct, code)
@@ -51,7 +53,7 @@ func TestUpload(t *testing.T) {
 func TestUploadRefusals(t *testing.T) {
 	f := newFixture(t, nil)
 	tok := f.token()
-	png := pngBytes(t)
+	png := testkit.PNG()
 	target := PathUpload + "?access_token=" + tok + "&type=image"
 	good, goodCT := multipartBody(t, "media", "a.png", "image/png", png)
 	for _, tc := range []struct {
@@ -90,7 +92,7 @@ func TestUploadRefusals(t *testing.T) {
 			case "not an image":
 				body, ct = multipartBody(t, "media", "a.png", "image/png", []byte("<svg xmlns='http://www.w3.org/2000/svg'/>"))
 			case "declared type disagrees":
-				body, ct = multipartBody(t, "media", "a.png", "image/png", gifBytes(t))
+				body, ct = multipartBody(t, "media", "a.png", "image/png", testkit.GIF())
 			case "no part type":
 				body, ct = multipartBody(t, "media", "a.png", "", png)
 			}

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kefuhq/kefu/internal/testkit"
 )
 
 func TestCallsRedactSecrets(t *testing.T) {
@@ -16,7 +18,7 @@ func TestCallsRedactSecrets(t *testing.T) {
 	tok := f.token()
 	f.call("GET", PathToken+"?grant_type=client_credential&appid="+testAppID+"&secret="+testSecret, "", nil)
 	f.send(tok, textMsg(testUser, "hi"))
-	f.upload(tok, pngBytes(t), "image/png")
+	f.upload(tok, testkit.PNG(), "image/png")
 	calls := f.api.Calls()
 	if len(calls) != 4 {
 		t.Fatalf("%d calls, want 4", len(calls))

@@ -5,12 +5,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kefuhq/kefu/internal/testkit"
 )
 
 func TestSendChecks(t *testing.T) {
 	f := newFixture(t, nil)
 	tok := f.token()
-	media := f.upload(tok, pngBytes(t), "image/png")
+	media := f.upload(tok, testkit.PNG(), "image/png")
 	for _, tc := range []struct {
 		name string
 		body string
@@ -89,7 +91,7 @@ func TestSendRecordsConversation(t *testing.T) {
 func TestMediaExpiry(t *testing.T) {
 	f := newFixture(t, func(o *APIOptions) { o.MediaTTL = time.Hour; o.TokenTTL = 3 * time.Hour })
 	tok := f.token()
-	id := f.upload(tok, pngBytes(t), "image/png")
+	id := f.upload(tok, testkit.PNG(), "image/png")
 	img := `{"touser":"` + testUser + `","msgtype":"image","image":{"media_id":"` + id + `"}}`
 	if code := f.send(tok, img); code != 0 {
 		t.Fatalf("fresh media: errcode %d", code)
@@ -98,7 +100,7 @@ func TestMediaExpiry(t *testing.T) {
 	if code := f.send(tok, img); code != 40007 {
 		t.Fatalf("expired media: errcode %d, want 40007", code)
 	}
-	id = f.upload(tok, pngBytes(t), "image/png")
+	id = f.upload(tok, testkit.PNG(), "image/png")
 	f.api.ExpireMedia()
 	img = `{"touser":"` + testUser + `","msgtype":"image","image":{"media_id":"` + id + `"}}`
 	if code := f.send(tok, img); code != 40007 {

@@ -3,11 +3,6 @@ package wxsim
 import (
 	"bytes"
 	"encoding/json"
-	"image"
-	"image/color"
-	"image/gif"
-	"image/jpeg"
-	"image/png"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -129,36 +124,6 @@ func multipartBody(t testing.TB, field, filename, ct string, data []byte) ([]byt
 	p.Write(data)
 	w.Close()
 	return buf.Bytes(), w.FormDataContentType()
-}
-
-func testImage() image.Image {
-	img := image.NewPaletted(image.Rect(0, 0, 4, 4), color.Palette{color.White, color.Black})
-	img.SetColorIndex(1, 1, 1)
-	return img
-}
-
-func pngBytes(t testing.TB) []byte {
-	var b bytes.Buffer
-	if err := png.Encode(&b, testImage()); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
-func jpegBytes(t testing.TB) []byte {
-	var b bytes.Buffer
-	if err := jpeg.Encode(&b, testImage(), nil); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
-func gifBytes(t testing.TB) []byte {
-	var b bytes.Buffer
-	if err := gif.Encode(&b, testImage(), nil); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
 }
 
 func textMsg(to, content string) string {
