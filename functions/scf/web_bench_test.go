@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefuhq/kefu/internal/testkit"
 	"github.com/kefuhq/kefu/pkg/push"
 	"github.com/kefuhq/kefu/pkg/wxsim"
 )
@@ -43,7 +44,7 @@ func BenchmarkWebPushCPU(b *testing.B) {
 	w := &webWorld{api: api, apiURL: apiSrv.URL}
 	dir := b.TempDir()
 	rulesFile := filepath.Join(dir, "rules.yaml")
-	if err := os.WriteFile(rulesFile, []byte(webRules), 0o644); err != nil {
+	if err := os.WriteFile(rulesFile, []byte(testkit.Rules), 0o644); err != nil {
 		b.Fatal(err)
 	}
 	port := freePort(b)

@@ -42,39 +42,6 @@ const (
 	webRulesPath = "kefu/rules.yaml"
 )
 
-const webRules = `version: 1
-fallback:
-  - text: 收到
-rules:
-  - name: hello
-    when: { exact: [你好] }
-    reply:
-      - text: 你好！
-  - name: picture
-    when: { exact: [图片] }
-    reply:
-      - text: 看图
-      - image: media/qr.png
-  - name: broken-picture
-    when: { exact: [坏图] }
-    reply:
-      - image: media/missing.png
-      - text: 后面这条照发
-  - name: three
-    when: { exact: [三条] }
-    reply:
-      - text: 一
-      - text: 二
-      - text: 三
-  - name: human
-    when: { contains: [人工] }
-    transfer: true
-  - name: enter
-    when: { event: user_enter_tempsession }
-    reply:
-      - text: 欢迎
-`
-
 // webWorld is WeChat's API and the S3 bucket the functions under test use.
 type webWorld struct {
 	api      *wxsim.API
@@ -94,7 +61,7 @@ func newWebWorld(t *testing.T) *webWorld {
 
 	fake := storetest.NewFake(t, webBucket)
 	opts := storetest.Options(fake)
-	storetest.Put(t, opts, webBucket, webRulesPath, []byte(webRules))
+	storetest.Put(t, opts, webBucket, webRulesPath, []byte(testkit.Rules))
 	storetest.Put(t, opts, webBucket, "kefu/media/qr.png", testkit.PNG())
 	target, _ := url.Parse(fake)
 	proxy := httputil.NewSingleHostReverseProxy(target)
@@ -627,7 +594,7 @@ func TestWebDedupAcrossProcesses(t *testing.T) {
 	shared := []string{"KEFU_DEDUP=s3://" + bucket + "/kefu/dedup", "KEFU_DEDUP_TTL=1s"}
 	// The rules stay on gofakes3; the claims go to moto: both through AWS_ENDPOINT_URL_S3,
 	// so put the rules on moto too.
-	storetest.Put(t, opts, bucket, webRulesPath, []byte(webRules))
+	storetest.Put(t, opts, bucket, webRulesPath, []byte(testkit.Rules))
 	env := func() []string {
 		e := w.env(freePort(t), shared...)
 		return append(e, "AWS_ENDPOINT_URL_S3="+moto, "KEFU_RULES=s3://"+bucket+"/"+webRulesPath)
@@ -666,7 +633,7 @@ func TestWebDedupProbeFindsDishonestStore(t *testing.T) {
 	w := newWebWorld(t)
 	dishonest := storetest.NewFakeIgnoringConditions(t, "claims")
 	opts := storetest.Options(dishonest)
-	storetest.Put(t, opts, "claims", webRulesPath, []byte(webRules))
+	storetest.Put(t, opts, "claims", webRulesPath, []byte(testkit.Rules))
 	env := w.env(freePort(t), "KEFU_DEDUP=s3://claims/dedup", "AWS_ENDPOINT_URL_S3="+dishonest, "KEFU_RULES=s3://claims/"+webRulesPath)
 	p := startWeb(t, env)
 	u := newUser()

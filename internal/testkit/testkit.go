@@ -78,3 +78,44 @@ func MedianMillis(ds []time.Duration) float64 {
 	}
 	return float64(m) / float64(time.Millisecond)
 }
+
+// Rules is a rules file the service tests share: a text, a text and an image, a missing image
+// before a text, three texts, a card with typing, a transfer, the welcome on entering the
+// session, and the fallback. Its images are relative (media/qr.png): put an image there.
+const Rules = `version: 1
+fallback:
+  - text: 收到
+rules:
+  - name: hello
+    when: { exact: [你好] }
+    reply:
+      - text: 你好！
+  - name: picture
+    when: { exact: [图片] }
+    reply:
+      - text: 看图
+      - image: media/qr.png
+  - name: broken-picture
+    when: { exact: [坏图] }
+    reply:
+      - image: media/missing.png
+      - text: 后面这条照发
+  - name: three
+    when: { exact: [三条] }
+    reply:
+      - text: 一
+      - text: 二
+      - text: 三
+  - name: card
+    when: { exact: [卡片] }
+    typing: true
+    reply:
+      - miniprogrampage: { title: 首页, pagepath: pages/index/index, thumb: media/qr.png }
+  - name: human
+    when: { contains: [人工] }
+    transfer: true
+  - name: enter
+    when: { event: user_enter_tempsession }
+    reply:
+      - text: 欢迎
+`

@@ -28,45 +28,6 @@ const (
 	user      = "o9AgO5Kd5ggOC-bXrbNODIiE3bGY"
 )
 
-// testRules exercise every kind of reply, with images relative to the rules file.
-const testRules = `version: 1
-fallback:
-  - text: 收到
-rules:
-  - name: hello
-    when: { exact: [你好] }
-    reply:
-      - text: 你好！
-  - name: picture
-    when: { exact: [图片] }
-    reply:
-      - text: 看图
-      - image: media/qr.png
-  - name: broken-picture
-    when: { exact: [坏图] }
-    reply:
-      - image: media/missing.png
-      - text: 后面这条照发
-  - name: three
-    when: { exact: [三条] }
-    reply:
-      - text: 一
-      - text: 二
-      - text: 三
-  - name: card
-    when: { exact: [卡片] }
-    typing: true
-    reply:
-      - miniprogrampage: { title: 首页, pagepath: pages/index/index, thumb: media/qr.png }
-  - name: human
-    when: { contains: [人工] }
-    transfer: true
-  - name: enter
-    when: { event: user_enter_tempsession }
-    reply:
-      - text: 欢迎
-`
-
 // harness is kefu wired by pkg/app, served over loopback, with wxsim playing WeChat on both
 // sides.
 type harness struct {
@@ -98,7 +59,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	h.apiURL = apiSrv.URL
 
 	if o.rules == "" {
-		o.rules = testRules
+		o.rules = testkit.Rules
 	}
 	if err := os.MkdirAll(filepath.Join(h.dir, "media"), 0o755); err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefuhq/kefu/internal/testkit"
 	"github.com/kefuhq/kefu/pkg/push"
 	"github.com/kefuhq/kefu/pkg/wxsim"
 )
@@ -237,7 +238,7 @@ func TestLogsHoldNoSecret(t *testing.T) {
 
 func TestRulesReloadOnEdit(t *testing.T) {
 	h := newHarness(t, harnessOptions{mode: push.Safe})
-	must(t, writeFile(h.dir+"/rules.yaml", strings.Replace(testRules, "你好！", "您好，有什么可以帮您？", 1)))
+	must(t, writeFile(h.dir+"/rules.yaml", strings.Replace(testkit.Rules, "你好！", "您好，有什么可以帮您？", 1)))
 	time.Sleep(1100 * time.Millisecond)
 	h.post(h.pusher.Text(user, "你好"))
 	if got := h.sent(user); !equal(got, []string{"text:您好，有什么可以帮您？"}) {
