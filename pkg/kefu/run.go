@@ -39,11 +39,14 @@ func (s *Service) run(ctx context.Context, cancel context.CancelFunc, p *push.Pu
 		claim = make(chan bool, 1)
 		wg.Go(func() { claim <- s.opts.Dedup.ClaimShared(ctx, key) })
 	}
-	fetches := map[string]*prefetch{}
+	var fetches map[string]*prefetch // only plans with images need one
 	for _, r := range plan.Replies {
 		src := mediaSource(r)
 		if src == "" || fetches[src] != nil {
 			continue
+		}
+		if fetches == nil {
+			fetches = map[string]*prefetch{}
 		}
 		f := &prefetch{done: make(chan struct{})}
 		fetches[src] = f
