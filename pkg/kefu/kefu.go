@@ -129,8 +129,9 @@ func (s *Service) Handle(ctx context.Context, req Request) Response {
 	}
 	resp := s.handle(ctx, req, rep)
 	rep.Status = resp.Status
-	rep.Latency = s.now().Sub(req.Arrived)
-	s.logReport(rep)
+	done := s.now()
+	rep.Latency = done.Sub(req.Arrived)
+	s.logReport(done, rep)
 	if s.opts.Observe != nil {
 		rep.Answer = resp.Body
 		s.opts.Observe(rep)
