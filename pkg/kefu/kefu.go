@@ -123,18 +123,20 @@ func (s *Service) Handle(ctx context.Context, req Request) Response {
 	if req.Arrived.IsZero() {
 		req.Arrived = s.now()
 	}
-	rep := &Report{ID: req.ID, Method: req.Method, Arrived: req.Arrived}
+	// The report lives on the stack; only an observer gets a copy on the heap.
+	rep := Report{ID: req.ID, Method: req.Method, Arrived: req.Arrived}
 	if rep.ID == "" {
 		rep.ID = s.newID()
 	}
-	resp := s.handle(ctx, req, rep)
+	resp := s.handle(ctx, req, &rep)
 	rep.Status = resp.Status
 	done := s.now()
 	rep.Latency = done.Sub(req.Arrived)
-	s.logReport(done, rep)
+	s.logReport(done, &rep)
 	if s.opts.Observe != nil {
-		rep.Answer = resp.Body
-		s.opts.Observe(rep)
+		kept := rep
+		kept.Answer = resp.Body
+		s.opts.Observe(&kept)
 	}
 	return resp
 }

@@ -36,6 +36,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync/atomic"
 	"time"
 )
@@ -186,13 +187,33 @@ func (c *Client) roundTrip(ctx context.Context, cl *call, tok string) (status in
 	if err != nil {
 		return 0, nil, time.Since(start), c.transportError(cl.api, err)
 	}
-	body, err = io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
+	body, err = readAnswer(resp.Body)
 	resp.Body.Close()
 	d = time.Since(start)
 	if err != nil {
 		return 0, nil, d, c.transportError(cl.api, err)
 	}
 	return resp.StatusCode, body, d, nil
+}
+
+// readAnswer reads an answer body, at most maxAnswer+1 bytes of it (check refuses a longer
+// one). It starts small: WeChat's usual answer, {"errcode":0,"errmsg":"ok"}, is 27 bytes.
+func readAnswer(r io.Reader) ([]byte, error) {
+	buf := make([]byte, 0, 128)
+	for len(buf) <= maxAnswer {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, min(cap(buf), maxAnswer+1-len(buf)))
+		}
+		n, err := r.Read(buf[len(buf):min(cap(buf), maxAnswer+1)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+	return buf, nil
 }
 
 // transportError wraps a failure of the HTTP client, with the URL in it (which holds the
