@@ -8,7 +8,7 @@ BENCHCOUNT ?= 6
 PKGS      := ./...
 
 .PHONY: all test unit lint fuzz fuzz-short bench check try
-.PHONY: build package package-check bench-coldstart build-KefuFunction
+.PHONY: build package package-check bench-coldstart profile build-KefuFunction
 
 all: lint test
 
@@ -23,6 +23,7 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	$(GO) vet -tags pprof ./functions/scf
 
 ## fuzz: every fuzz target for FUZZTIME (default 10s) each.
 fuzz:
@@ -39,6 +40,14 @@ bench:
 ## push, as medians: the Lambda bootstrap under a test Runtime API, the SCF Web function.
 bench-coldstart:
 	$(GO) test -run '^$$' -bench 'ColdStart' -benchtime 20x -count 1 ./functions/lambda ./functions/scf
+
+## profile: a CPU profile of the SCF Web function under load (BenchmarkWebPushCPU, built with
+## -tags pprof), written to PROFILE, and kefu's own share of that CPU (scripts/profshare).
+PROFILE ?= $(CURDIR)/bin/web.prof
+profile:
+	@mkdir -p $(dir $(PROFILE))
+	$(GO) test -run '^$$' -bench WebPushCPU -benchtime 60000x -count 1 ./functions/scf -args -webprofile $(PROFILE)
+	$(GO) run ./scripts/profshare $(PROFILE)
 
 ## check: validate a rules file (RULES=..., default $$KEFU_RULES or the bundled examples).
 check:

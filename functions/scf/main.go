@@ -25,6 +25,7 @@ func main() {
 		runGo1() // the Go1 event runtime (go1.go)
 		return
 	}
+	defer startProfile()() // a no-op unless built with -tags pprof (make profile)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	cfg, err := config.Load(os.LookupEnv, 9000)

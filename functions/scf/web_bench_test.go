@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -33,6 +34,9 @@ func processCPU(pid int) (time.Duration, error) {
 	return time.Duration(utime+stime) * time.Second / ticks, nil
 }
 
+// webProfile makes BenchmarkWebPushCPU profile the function (make profile).
+var webProfile = flag.String("webprofile", "", "BenchmarkWebPushCPU: write a CPU profile of the Web function, built with -tags pprof, to this file")
+
 // BenchmarkWebPushCPU is the CPU the Web function's process spends per push under concurrent
 // load (16 senders), over loopback: receiving the push, kefu's work, the send to the WeChat
 // API (wxsim, in this process) and the answer. Read it beside pkg/kefu's profile of kefu's
@@ -49,7 +53,16 @@ func BenchmarkWebPushCPU(b *testing.B) {
 	}
 	port := freePort(b)
 	env := w.env(port, "KEFU_RULES="+rulesFile, "LOG_LEVEL=info")
-	p := startWeb(b, env)
+	bin := binary(b)
+	if *webProfile != "" {
+		out, err := filepath.Abs(*webProfile)
+		if err != nil {
+			b.Fatal(err)
+		}
+		bin = binaryWith(b, "pprof")
+		env = append(env, "KEFU_CPUPROFILE="+out)
+	}
+	p := startWebBinary(b, bin, env)
 	// WeChat's side keeps its connections: 16 senders, 16 idle connections.
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
 	defer client.CloseIdleConnections()
@@ -93,4 +106,7 @@ func BenchmarkWebPushCPU(b *testing.B) {
 	b.StopTimer()
 	after, _ := processCPU(p.cmd.Process.Pid)
 	b.ReportMetric(float64(after-before)/float64(b.N), "proc-cpu-ns/push")
+	if *webProfile != "" {
+		p.stop() // a graceful stop writes the profile
+	}
 }

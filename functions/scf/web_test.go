@@ -83,10 +83,25 @@ func newWebWorld(t *testing.T) *webWorld {
 
 // webProc is one running Web function.
 type webProc struct {
-	url  string
-	cmd  *exec.Cmd
-	logs *testkit.Buffer
-	done chan error
+	url      string
+	cmd      *exec.Cmd
+	logs     *testkit.Buffer
+	done     chan error    // the exit, for one reader
+	exited   chan struct{} // closed at the exit
+	stopOnce sync.Once
+}
+
+// stop ends the function gracefully (SIGTERM), killing it after 10 seconds, and waits.
+func (p *webProc) stop() {
+	p.stopOnce.Do(func() {
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.exited:
+		case <-time.After(10 * time.Second):
+			p.cmd.Process.Kill()
+			<-p.exited
+		}
+	})
 }
 
 func freePort(t testing.TB) int {
@@ -115,28 +130,31 @@ func (w *webWorld) env(port int, extra ...string) []string {
 // startWeb starts the binary with env and waits until it answers.
 func startWeb(t testing.TB, env []string) *webProc {
 	t.Helper()
+	return startWebBinary(t, binary(t), env)
+}
+
+// startWebBinary starts the binary bin with env and waits until it answers.
+func startWebBinary(t testing.TB, bin string, env []string) *webProc {
+	t.Helper()
 	port := 0
 	for _, kv := range env {
 		if strings.HasPrefix(kv, "PORT=") {
 			fmt.Sscan(strings.TrimPrefix(kv, "PORT="), &port)
 		}
 	}
-	p := &webProc{url: fmt.Sprintf("http://127.0.0.1:%d", port), logs: &testkit.Buffer{}, done: make(chan error, 1)}
-	p.cmd = exec.Command(binary(t))
+	p := &webProc{url: fmt.Sprintf("http://127.0.0.1:%d", port), logs: &testkit.Buffer{}, done: make(chan error, 1), exited: make(chan struct{})}
+	p.cmd = exec.Command(bin)
 	p.cmd.Env = env
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { p.done <- p.cmd.Wait() }()
-	t.Cleanup(func() {
-		p.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-p.done:
-		case <-time.After(10 * time.Second):
-			p.cmd.Process.Kill()
-		}
-	})
+	go func() {
+		err := p.cmd.Wait()
+		close(p.exited)
+		p.done <- err
+	}()
+	t.Cleanup(p.stop)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
