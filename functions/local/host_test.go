@@ -668,8 +668,8 @@ func TestAPIBaseSet(t *testing.T) {
 	if evs := th.api.Events("okefuElsewhere", 0); len(evs) != 0 {
 		t.Errorf("the host's simulator got %d events", len(evs))
 	}
-	// The token was fetched from the other API at start (app.New warms it); the push's own
-	// calls are the send.
+	// The token was fetched once from the other API (the local host fetches it at the first
+	// push), and the push's last call is the send.
 	if other.Count(wxsim.PathStableToken) != 1 || len(x.Calls) == 0 || x.Calls[len(x.Calls)-1].Path != wxsim.PathSend {
 		t.Errorf("token fetches %d, calls %+v", other.Count(wxsim.PathStableToken), x.Calls)
 	}

@@ -38,7 +38,8 @@ type Options struct {
 	Observe func(*kefu.Report)
 	// OnCall receives every WeChat API call (the local host's panel).
 	OnCall func(wxapi.Call)
-	// Local marks the local host, which serves the bundled examples without a warning.
+	// Local marks the local host, which serves the bundled examples without a warning and
+	// fetches the access token at the first push rather than at start.
 	Local bool
 }
 
@@ -116,9 +117,13 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 		api, upload = noSecret{}, noSecret{}.UploadImage
 	}
 	// The access token is fetched while the rules load, so the first push after a cold start
-	// does not wait for a round trip to WeChat (see warmToken).
-	warmed := a.warmToken(ctx)
-	defer func() { warmed(err != nil) }()
+	// does not wait for a round trip to WeChat (see warmToken). Not on the local host: its
+	// simulated API is served on the listener that opens only once New returns, and answers
+	// the first push's fetch in microseconds anyway.
+	if !opts.Local {
+		warmed := a.warmToken(ctx)
+		defer func() { warmed(err != nil) }()
+	}
 
 	a.Rules, err = rules.NewLoader(rules.LoaderOptions{
 		Source:  a.RulesSource,

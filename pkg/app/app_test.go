@@ -41,12 +41,12 @@ func BenchmarkNew(b *testing.B) {
 }
 
 // The access token is fetched at start, while the rules load; a WeChat that refuses it does
-// not stop the start.
+// not stop the start. The local host, whose simulated API is not listening yet, skips it.
 func TestNewWarmsTheToken(t *testing.T) {
 	api := wxsim.NewAPI(wxsim.APIOptions{AppID: "wx0000000000kefu0", AppSecret: "s"})
 	srv := httptest.NewServer(api)
 	defer srv.Close()
-	for _, secret := range []string{"s", "wrong"} {
+	load := func(secret string) *config.Config {
 		cfg, err := config.Load(func(k string) (string, bool) {
 			v, ok := map[string]string{"WECHAT_APPID": "wx0000000000kefu0", "WECHAT_TOKEN": "t", "WECHAT_APPSECRET": secret, "WECHAT_API_BASE": srv.URL}[k]
 			return v, ok
@@ -54,8 +54,12 @@ func TestNewWarmsTheToken(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		return cfg
+	}
+	for _, secret := range []string{"s", "wrong"} {
+		cfg := load(secret)
 		var logs bytes.Buffer
-		a, err := New(context.Background(), cfg, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Local: true})
+		a, err := New(context.Background(), cfg, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 		if err != nil {
 			t.Fatalf("secret %q: %v", secret, err)
 		}
@@ -66,5 +70,11 @@ func TestNewWarmsTheToken(t *testing.T) {
 	}
 	if n := api.Count(wxsim.PathStableToken); n != 2 {
 		t.Fatalf("%d token fetches, want one per start", n)
+	}
+	if _, err := New(context.Background(), load("s"), Options{Logger: slog.New(slog.DiscardHandler), Local: true}); err != nil {
+		t.Fatal(err)
+	}
+	if n := api.Count(wxsim.PathStableToken); n != 2 {
+		t.Fatalf("the local host fetched the token at start (%d fetches in all)", n)
 	}
 }
