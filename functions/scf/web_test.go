@@ -665,3 +665,23 @@ func TestWebDedupProbeFindsDishonestStore(t *testing.T) {
 		t.Fatalf("the probe's finding is not logged as an error:\n%s", p.logs)
 	}
 }
+
+// TestWebHeapOnHugePages: the binary imports internal/hugeheap, so its heap mapping is
+// advised for transparent huge pages (VmFlags "hg") where the kernel has them.
+func TestWebHeapOnHugePages(t *testing.T) {
+	if mode, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled"); err != nil || strings.Contains(string(mode), "[never]") {
+		t.Skipf("no transparent huge pages here (%q, %v)", mode, err)
+	}
+	w := newWebWorld(t)
+	p := startWeb(t, w.env(freePort(t)))
+	smaps, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", p.cmd.Process.Pid))
+	if err != nil {
+		t.Skip("no /proc:", err)
+	}
+	for _, line := range strings.Split(string(smaps), "\n") {
+		if flags, ok := strings.CutPrefix(line, "VmFlags:"); ok && strings.Contains(flags+" ", " hg ") {
+			return
+		}
+	}
+	t.Fatal("no mapping of the running function is advised for huge pages")
+}
