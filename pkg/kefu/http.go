@@ -1,10 +1,10 @@
 package kefu
 
 import (
-	"io"
 	"net/http"
 	"strconv"
 
+	"github.com/kefuhq/kefu/internal/limited"
 	"github.com/kefuhq/kefu/pkg/push"
 )
 
@@ -15,7 +15,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	arrived := s.now()
 	var body []byte
 	if r.Method == http.MethodPost {
-		b, err := io.ReadAll(io.LimitReader(r.Body, push.MaxBodySize+1))
+		b, err := limited.Read(r.Body, push.MaxBodySize, r.ContentLength)
 		if err != nil {
 			http.Error(w, "cannot read the body", http.StatusBadRequest)
 			return

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/kefuhq/kefu/internal/limited"
 )
 
 // DefaultMaxSize is the size limit, in bytes, of a Store whose Options leave MaxSize at zero.
@@ -178,23 +180,9 @@ func (s *Store) PutIfAbsent(ctx context.Context, dst string, body []byte, conten
 // readLimited reads r to its end, or fails with ErrTooLarge after max+1 bytes. size is the
 // length storage announced, or a negative number: a right one saves the buffer's regrowth.
 func readLimited(r io.Reader, max, size int64) ([]byte, error) {
-	if size < 0 || size > max {
-		size = 512
-	}
-	lr := io.LimitReader(r, max+1)
-	b := make([]byte, 0, size+1) // +1: room to see the end without growing
-	for {
-		n, err := lr.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
+	b, err := limited.Read(r, max, size)
+	if err != nil {
+		return nil, err
 	}
 	if int64(len(b)) > max {
 		return nil, tooLarge(max)

@@ -36,14 +36,18 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"sync/atomic"
 	"time"
+
+	"github.com/kefuhq/kefu/internal/limited"
 )
 
 const (
 	// maxAnswer is the largest answer body read; WeChat's JSON answers are a few hundred bytes.
 	maxAnswer = 64 << 10
+	// answerHint is the buffer an answer is first read into: WeChat's usual answer,
+	// {"errcode":0,"errmsg":"ok"}, is 27 bytes.
+	answerHint = 128
 	// maxCallTime bounds a call, retries included, whose context has no deadline.
 	maxCallTime = 30 * time.Second
 )
@@ -187,33 +191,13 @@ func (c *Client) roundTrip(ctx context.Context, cl *call, tok string) (status in
 	if err != nil {
 		return 0, nil, time.Since(start), c.transportError(cl.api, err)
 	}
-	body, err = readAnswer(resp.Body)
+	body, err = limited.Read(resp.Body, maxAnswer, answerHint)
 	resp.Body.Close()
 	d = time.Since(start)
 	if err != nil {
 		return 0, nil, d, c.transportError(cl.api, err)
 	}
 	return resp.StatusCode, body, d, nil
-}
-
-// readAnswer reads an answer body, at most maxAnswer+1 bytes of it (check refuses a longer
-// one). It starts small: WeChat's usual answer, {"errcode":0,"errmsg":"ok"}, is 27 bytes.
-func readAnswer(r io.Reader) ([]byte, error) {
-	buf := make([]byte, 0, 128)
-	for len(buf) <= maxAnswer {
-		if len(buf) == cap(buf) {
-			buf = slices.Grow(buf, min(cap(buf), maxAnswer+1-len(buf)))
-		}
-		n, err := r.Read(buf[len(buf):min(cap(buf), maxAnswer+1)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
-		}
-	}
-	return buf, nil
 }
 
 // transportError wraps a failure of the HTTP client, with the URL in it (which holds the
