@@ -59,18 +59,7 @@ func TestConcurrentRepliesOneUpload(t *testing.T) {
 	e.sim.Delay(wxsim.PathUpload, 20*time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var wg sync.WaitGroup
-	errs := make(chan error, 50)
-	for range 50 {
-		wg.Go(func() { errs <- e.sendImage(ctx, testSrc) })
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	e.sendImagesAtOnce(t, ctx, testSrc, 50)
 	if n := e.sim.Count(wxsim.PathUpload); n != 1 {
 		t.Fatalf("%d uploads, want 1", n)
 	}
@@ -267,18 +256,7 @@ func TestConcurrent40007OneUpload(t *testing.T) {
 	e.sim.ExpireMedia()
 	e.sim.Reset()
 	e.sim.Delay(wxsim.PathUpload, 20*time.Millisecond)
-	var wg sync.WaitGroup
-	errs := make(chan error, 20)
-	for range 20 {
-		wg.Go(func() { errs <- e.sendImage(ctx, testSrc) })
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	e.sendImagesAtOnce(t, ctx, testSrc, 20)
 	if n := e.sim.Count(wxsim.PathUpload); n != 1 {
 		t.Fatalf("%d uploads, want 1", n)
 	}

@@ -127,6 +127,24 @@ func (e *env) sendImage(ctx context.Context, src string) error {
 	return e.cache.Do(ctx, src, func(id string) error { return e.client.Send(ctx, wxapi.NewImage(testUser, id)) })
 }
 
+// sendImagesAtOnce makes n replies with the image at src at the same time, and fails the
+// test if any of them fails.
+func (e *env) sendImagesAtOnce(t *testing.T, ctx context.Context, src string, n int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Go(func() { errs <- e.sendImage(ctx, src) })
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // pngOf returns a distinct small PNG for each n.
 func pngOf(t testing.TB, n int) []byte {
 	img := image.NewNRGBA(image.Rect(0, 0, 2, 2))
