@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"encoding/json"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -9,25 +8,12 @@ import (
 	"github.com/kefuhq/kefu/pkg/kefu"
 )
 
-// decodeLambdaFunctionURL reads a Lambda Function URL's event (BUFFERED invoke mode): the
-// payload 2.0 shape, whose bodies arrive base64-encoded whenever the content type is not
-// text-like.
+// decodeLambdaFunctionURL reads a Lambda Function URL's event (BUFFERED invoke mode). It is
+// the payload 2.0 shape field for field (events.LambdaFunctionURLRequest mirrors
+// events.APIGatewayV2HTTPRequest), bodies arriving base64-encoded whenever the content type
+// is not text-like, so it decodes as one; only the answer has a type of its own.
 func decodeLambdaFunctionURL(event []byte, now time.Time) (Event, error) {
-	var e events.LambdaFunctionURLRequest
-	if err := json.Unmarshal(event, &e); err != nil {
-		return Event{}, malformed(err)
-	}
-	body, err := decodeBody(e.Body, e.IsBase64Encoded)
-	if err != nil {
-		return Event{}, err
-	}
-	return Event{Request: kefu.Request{
-		Method:  e.RequestContext.HTTP.Method,
-		Query:   rawQuery(e.RawQueryString, e.QueryStringParameters),
-		Body:    body,
-		Arrived: arrival(e.RequestContext.TimeEpoch, now),
-		ID:      e.RequestContext.RequestID,
-	}}, nil
+	return decodeAPIGatewayV2(event, now)
 }
 
 // lambdaFunctionURLResponse answers a Function URL event.
