@@ -182,10 +182,10 @@ func Decode(event []byte, now time.Time) (Event, error) {
 	switch kind {
 	case APIGatewayV1:
 		ev, err = decodeAPIGatewayV1(event, now)
-	case APIGatewayV2:
+	case APIGatewayV2, LambdaFunctionURL:
+		// A Function URL's event (BUFFERED invoke mode) is the payload 2.0 shape field for
+		// field; only its answer has a type of its own.
 		ev, err = decodeAPIGatewayV2(event, now)
-	case LambdaFunctionURL:
-		ev, err = decodeLambdaFunctionURL(event, now)
 	case ALB:
 		ev, err = decodeALB(event, now)
 	case SCFAPIGateway:
